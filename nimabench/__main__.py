@@ -1,0 +1,3 @@
+from nimabench.cli import main
+
+main()
