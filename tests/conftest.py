@@ -1,0 +1,18 @@
+"""Fixtures shared across the core tests."""
+
+from __future__ import annotations
+
+import pytest
+
+# 4 photos x 1 view x 41 images = 164 images (train, val and test each get a photo): a few seconds.
+SMALL_SYNTHETIC_TID = {"n_sources": 4, "views_per_source": 1}
+
+
+@pytest.fixture(scope="session")
+def synthetic_tid(tmp_path_factory: pytest.TempPathFactory):
+    """A small synthetic-tid generated once per session into a temporary data dir."""
+    from nimabench.datasets.synthetic_tid import SyntheticTID
+
+    dataset = SyntheticTID(tmp_path_factory.mktemp("synthetic-tid") / "data", **SMALL_SYNTHETIC_TID)
+    dataset.ensure_generated()
+    return dataset
