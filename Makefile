@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml $(PLUGINS)
 demo: install
 	$(BIN)/nimabench datasets info synthetic-tid
 
+# The core's tests, then each plugin's in a pytest process of its own: TensorFlow and PyTorch never share one.
 test: install lint
 	$(BIN)/pytest
+	@set -e; for tests in $(wildcard plugins/*/tests); do echo "== $$tests"; $(BIN)/pytest $$tests; done
 
 lint: install
 	$(BIN)/ruff check .

@@ -22,9 +22,16 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import optimize, stats
 
 from nimabench.errors import LabelError
+
+
+def _scipy():
+    """scipy with optimize and stats loaded on first use (about a second), not when plugins import labels."""
+    import scipy.optimize
+    import scipy.stats
+
+    return scipy
 
 LABEL_STRATEGIES = ("votes", "maxent-mean", "maxent-mean-std", "gaussian")
 MOMENT_STRATEGIES = LABEL_STRATEGIES[1:]
@@ -195,7 +202,7 @@ def _fit_exp_linear(offsets: np.ndarray) -> np.ndarray:
         low *= 2
     while mean_gap(high) < 0:
         high *= 2
-    lam = optimize.root_scalar(mean_gap, bracket=(low, high), method="brentq", xtol=1e-14, rtol=1e-15).root
+    lam = _scipy().optimize.root_scalar(mean_gap, bracket=(low, high), method="brentq", xtol=1e-14, rtol=1e-15).root
     return _gibbs(np.array([lam]), features)
 
 
@@ -227,7 +234,7 @@ def _gradient_and_hessian(theta: np.ndarray, features: np.ndarray,
 
 def _root_on_gradient(features: np.ndarray, targets: np.ndarray, start: np.ndarray) -> np.ndarray | None:
     """MINPACK's hybrid method on the gradient: fast from a good start, but not guaranteed, hence the check."""
-    result = optimize.root(_gradient_and_hessian, start, args=(features, targets), jac=True, method="hybr",
+    result = _scipy().optimize.root(_gradient_and_hessian, start, args=(features, targets), jac=True, method="hybr",
                            options={"xtol": 1e-8})
     if not result.success or not np.abs(result.fun).max() < 1e-6:
         return None
@@ -243,7 +250,7 @@ def _minimise_dual(features: np.ndarray, targets: np.ndarray, start: np.ndarray)
     def hessian(theta: np.ndarray) -> np.ndarray:
         return _gradient_and_hessian(theta, features, targets)[1]
 
-    result = optimize.minimize(dual, start, jac=True, hess=hessian, method="trust-exact",
+    result = _scipy().optimize.minimize(dual, start, jac=True, hess=hessian, method="trust-exact",
                                options={"gtol": 1e-12, "maxiter": 1000})
     return result.x
 
@@ -293,8 +300,8 @@ def gaussian_distribution(mean: float | np.ndarray, std: float | np.ndarray,
     midpoints = (scores[1:] + scores[:-1]) / 2
     edges = np.concatenate([[1.5 * scores[0] - 0.5 * scores[1]], midpoints, [1.5 * scores[-1] - 0.5 * scores[-2]]])
     # Upper tails from the survival function: a difference of two CDFs near 1 would lose all its digits.
-    below = stats.norm.cdf(edges[1:], mean, std) - stats.norm.cdf(edges[:-1], mean, std)
-    above = stats.norm.sf(edges[:-1], mean, std) - stats.norm.sf(edges[1:], mean, std)
+    below = _scipy().stats.norm.cdf(edges[1:], mean, std) - _scipy().stats.norm.cdf(edges[:-1], mean, std)
+    above = _scipy().stats.norm.sf(edges[:-1], mean, std) - _scipy().stats.norm.sf(edges[1:], mean, std)
     mass = np.where(edges[:-1] < mean, below, above)
     return mass / mass.sum(axis=-1, keepdims=True)
 

@@ -12,7 +12,6 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats
 
 from nimabench.errors import MetricError
 from nimabench.labels import distribution_moments
@@ -45,19 +44,26 @@ def _correlation(pred: np.ndarray, true: np.ndarray, metric: str,
     return float(statistic(pred, true))
 
 
+def _scipy_stats():
+    """scipy.stats, imported on first use: it takes about a second, and every plugin load imports this module."""
+    from scipy import stats
+
+    return stats
+
+
 def srcc(pred: np.ndarray, true: np.ndarray) -> float:
     """Spearman rank correlation."""
-    return _correlation(pred, true, "SRCC", lambda a, b: stats.spearmanr(a, b).statistic)
+    return _correlation(pred, true, "SRCC", lambda a, b: _scipy_stats().spearmanr(a, b).statistic)
 
 
 def plcc(pred: np.ndarray, true: np.ndarray) -> float:
     """Pearson linear correlation (no logistic mapping first)."""
-    return _correlation(pred, true, "PLCC", lambda a, b: stats.pearsonr(a, b).statistic)
+    return _correlation(pred, true, "PLCC", lambda a, b: _scipy_stats().pearsonr(a, b).statistic)
 
 
 def krcc(pred: np.ndarray, true: np.ndarray) -> float:
     """Kendall rank correlation, tau-b (accounts for ties, which bucketed scores have)."""
-    return _correlation(pred, true, "KRCC", lambda a, b: stats.kendalltau(a, b).statistic)
+    return _correlation(pred, true, "KRCC", lambda a, b: _scipy_stats().kendalltau(a, b).statistic)
 
 
 def rmse(pred: np.ndarray, true: np.ndarray) -> float:

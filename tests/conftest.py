@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
+
+# Core tests see only the built-in plugins (the framework plugins test themselves in their own processes),
+# and never touch the user's caches. Set before any test imports nimabench.plugins.
+os.environ["NIMABENCH_LOAD_PLUGINS"] = ""
+os.environ["NIMABENCH_CACHE"] = tempfile.mkdtemp(prefix="nimabench-test-cache-")
+os.environ.pop("NIMABENCH_DATA", None)
 
 # 4 photos x 1 view x 41 images = 164 images (train, val and test each get a photo): a few seconds.
 SMALL_SYNTHETIC_TID = {"n_sources": 4, "views_per_source": 1}
