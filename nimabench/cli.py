@@ -20,7 +20,7 @@ from nimabench.catalog import LIST_KINDS, list_rows
 from nimabench.dataset import TASKS
 from nimabench.errors import NimabenchError
 from nimabench.grid import Grid, choose_dataset, resolve_names
-from nimabench.leaderboard_cli import leaderboard_command, print_leaderboard
+from nimabench.leaderboard_cli import leaderboard_command, plot_command, print_leaderboard
 from nimabench.plugins import collect, load_plugins
 from nimabench.runner import run_grid
 from nimabench.store import DEFAULT_RESULTS_DIR, Store
@@ -216,6 +216,8 @@ def _load_config(path: Path | None, known: set[str]) -> dict:
 @click.option("--dataset", help="Dataset name; default: the task's real dataset if present, else synthetic.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="The dataset's folder.")
 @click.option("--label-strategy", help="How the dataset's labels become distributions.")
+@click.option("--option", "-o", "dataset_option", multiple=True, metavar="KEY=VALUE",
+              help="A dataset-specific option, e.g. -o scale=1-10 for csv.")
 @click.option("--seeds", default="0", show_default=True, help="Comma list of seeds.")
 @click.option("--epochs", type=int, help="Set every stage's epochs (quick runs).")
 @click.option("--batch-size", type=int, help="Batch size [default: 32].")
@@ -254,7 +256,9 @@ def run_command(ctx: click.Context, config: Path | None, **given) -> None:
     backbones, losses, schedules = resolve_names(
         _split(settings["backbones"]), _split(settings["losses"]), _split(settings["schedules"]))
     overrides = {k: settings[k] for k in ("epochs", "batch_size", "image_size") if settings.get(k) is not None}
-    dataset_options = {"label_strategy": settings["label_strategy"]} if settings.get("label_strategy") else {}
+    dataset_options = parse_options(tuple(settings.get("dataset_option") or ()))
+    if settings.get("label_strategy"):
+        dataset_options["label_strategy"] = settings["label_strategy"]
     grid = Grid(task=settings["task"], dataset=dataset, backbones=backbones, losses=losses,
                 schedules=schedules, seeds=tuple(int(s) for s in _split(str(settings["seeds"]))),
                 dataset_options=dataset_options, overrides=overrides)
@@ -290,6 +294,7 @@ def _print_grid(trials: list) -> None:
 
 
 cli.add_command(leaderboard_command)
+cli.add_command(plot_command)
 
 
 def _register_plugin_commands() -> None:

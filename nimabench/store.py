@@ -172,8 +172,8 @@ class Store:
 
     def history(self, trial_id: str | None = None) -> pd.DataFrame:
         if trial_id:
-            return self._frame("SELECT * FROM history WHERE trial_id = ? ORDER BY stage, epoch", (trial_id,))
-        return self._frame("SELECT * FROM history ORDER BY trial_id, epoch")
+            return self._frame("SELECT * FROM history WHERE trial_id = ? ORDER BY rowid", (trial_id,))
+        return self._frame("SELECT * FROM history ORDER BY trial_id, rowid")
 
     def artefact(self, trial_id: str, kind: str) -> Path | None:
         with self._connect() as connection:
