@@ -1,0 +1,98 @@
+"""One training epoch and one prediction pass, over any source of (inputs, targets) batches.
+
+The same loop trains the whole model on pixels and the head alone on cached features: the caller passes
+the ``forward`` that maps a batch to predicted distributions. The loss is the trial's torch kernel, averaged
+over the batch (per-sample EMD, then the mean: FACTS). A non-finite loss stops the trial before the
+optimiser step can spread it into the weights.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from nimabench.errors import NimabenchError
+from nimabench.schedule import Stage
+from nimabench_timm.optim import apply_learning_rates
+from nimabench_timm.runtime import Runtime
+
+Forward = Callable[[torch.Tensor], torch.Tensor]
+Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
+# on_batch(batch_number, loss): after each step
+BatchCallback = Callable[[int, float], None]
+
+
+class NonFiniteLossError(NimabenchError):
+    """The training loss became NaN or infinite: the trial fails (lower the learning rate)."""
+
+
+@dataclass
+class EpochStats:
+    loss: float
+    images: int
+    steps: int
+    seconds: float
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class StepContext:
+    forward: Forward
+    optimizer: torch.optim.Optimizer
+    kernel: Callable
+    score_values: torch.Tensor
+    stage: Stage
+    runtime: Runtime
+
+
+def train_epoch(step: StepContext, batches: Batches, *, epoch: int, iteration: int,
+                on_batch: BatchCallback | None = None) -> tuple[EpochStats, int]:
+    """Train over ``batches``; returns the epoch's statistics and the stage's step count after it."""
+    started = time.perf_counter()
+    total_loss, images, steps = 0.0, 0, 0
+    for inputs, targets in batches:
+        apply_learning_rates(step.optimizer, step.stage, epoch, iteration)
+        loss = train_step(step, inputs, targets)
+        iteration += 1
+        steps += 1
+        images += len(targets)
+        total_loss += loss * len(targets)
+        if on_batch:
+            on_batch(steps, loss)
+    mean_loss = total_loss / images if images else math.nan
+    return EpochStats(mean_loss, images, steps, time.perf_counter() - started), iteration
+
+
+def train_step(step: StepContext, inputs: torch.Tensor, targets: torch.Tensor) -> float:
+    with step.runtime.autocast():
+        predicted = step.forward(inputs)
+    loss = step.kernel(predicted.float(), targets.float(), step.score_values).mean()
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise NonFiniteLossError(
+            f"training loss is {value} at stage {step.stage.name!r} (lr head {step.stage.head_lr:g}, "
+            f"base {step.stage.base_lr:g}): the trial is stopped"
+        )
+    step.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    step.optimizer.step()
+    return value
+
+
+def predict(forward: Forward, batches: Batches, runtime: Runtime, buckets: int) -> np.ndarray:
+    """Predicted distributions, (n, buckets) float64, in batch order; the caller sets eval mode."""
+    outputs = []
+    with torch.inference_mode(), runtime.autocast():
+        for inputs, _ in batches:
+            outputs.append(forward(inputs).float().cpu())
+    if not outputs:
+        return np.zeros((0, buckets), dtype=np.float64)
+    return torch.cat(outputs).numpy().astype(np.float64)
