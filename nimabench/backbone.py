@@ -4,10 +4,11 @@ A backbone is an ImageNet network whose classifier the NIMA head replaces. The c
 metadata; building it (and importing its framework) is the framework plugin's job, inside :meth:`build`.
 
 Names: every backbone has a unique full name (``timm:mobilenetv3_large_100``, ``keras:mobilenet``) and may
-claim bare aliases (``mobilenet``). A bare name claimed by several backbones resolves to the one with the
-highest ``alias_priority``; on a tie, to the one registered first (plugin load order). The Keras plugin
-claims its bare names with a higher priority than the timm plugin, since the seed implementation is Keras.
-``nimabench list backbones`` shows the winner and the others.
+claim bare aliases (``mobilenet``). A plugin may also resolve names it never registered, through the
+``resolve_backbone`` hook (the timm plugin resolves ``timm:<any timm model>``). A bare name claimed by
+several backbones resolves to the one with the highest ``alias_priority``; on a tie, to the one registered
+first (plugin load order). The Keras plugin claims its bare names with a higher priority than the timm
+plugin, since the seed implementation is Keras. ``nimabench list backbones`` shows the winner and the others.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from nimabench.errors import UnknownNameError
+from nimabench.plugins import load_plugins
 from nimabench.registry import Entry, Registry, unknown_name_message
 
 
@@ -68,8 +70,19 @@ def resolve_backbone(registry: Registry, name: str) -> Entry:
     claimants = alias_claimants(registry).get(name)
     if claimants:
         return claimants[0]
+    resolved = _resolved_by_a_plugin(name)
+    if resolved:
+        return resolved
     known = registry.names() + list(alias_claimants(registry))
     raise UnknownNameError(unknown_name_message("backbone", name, known))
+
+
+def _resolved_by_a_plugin(name: str) -> Entry | None:
+    for impl in reversed(load_plugins().hook.resolve_backbone.get_hookimpls()):  # pluggy's call order
+        backbone = impl.function(name=name)
+        if backbone is not None:
+            return Entry(name, backbone, impl.plugin_name)
+    return None
 
 
 def alias_claimants(registry: Registry) -> dict[str, list[Entry]]:

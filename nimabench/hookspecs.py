@@ -21,6 +21,15 @@ def register_backbones(register):
     """
 
 
+@hookspec(firstresult=True)
+def resolve_backbone(name):
+    """Return a :class:`nimabench.backbone.Backbone` for a ``name`` no plugin registered, or None.
+
+    For open-ended families: the timm plugin resolves ``timm:<any timm model>`` this way, while its curated
+    list is what ``nimabench list`` shows. The first plugin that returns a backbone wins.
+    """
+
+
 @hookspec
 def register_losses(register):
     """Register losses and loss kernels.

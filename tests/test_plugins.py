@@ -166,3 +166,17 @@ def test_nimabench_load_plugins_warns_about_a_missing_distribution():
     code = "from nimabench.plugins import load_plugins\nload_plugins()\n"
     result = _run_python(code, NIMABENCH_LOAD_PLUGINS="no-such-nimabench-plugin")
     assert "no-such-nimabench-plugin" in result.stderr
+
+
+def test_a_plugin_can_resolve_names_it_never_registered(register_plugin):
+    class OpenEnded:
+        @hookimpl
+        def resolve_backbone(self, name):
+            return FakeBackbone(name) if name.startswith("open:") else None
+
+    register_plugin(OpenEnded(), "open-ended")
+    registry = collect("backbone")
+    entry = resolve_backbone(registry, "open:anything")
+    assert entry.name == "open:anything" and entry.plugin == "open-ended"
+    with pytest.raises(UnknownNameError):
+        resolve_backbone(registry, "closed:anything")
