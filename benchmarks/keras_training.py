@@ -27,32 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import synthetic_manifest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NIMABENCH_LOAD_PLUGINS", "nimabench-keras")
-
-
-def synthetic_manifest(folder: Path, n_train: int, n_val: int = 8, n_test: int = 32):
-    """Smooth random photos-to-be (320x320 PNG) with Dirichlet labels over 10 buckets."""
-    import numpy as np
-    import pandas as pd
-    from PIL import Image
-
-    from nimabench.dataset import Manifest, probability_columns
-
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True, exist_ok=True)
-    scores = np.arange(1.0, 11.0)
-    rows = []
-    for split, count in (("train", n_train), ("val", n_val), ("test", n_test)):
-        for i in range(count):
-            path = folder / f"{split}{i:04d}.png"
-            if not path.exists():
-                small = rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)
-                Image.fromarray(small).resize((320, 320), Image.Resampling.BICUBIC).save(path, compress_level=1)
-            p = rng.dirichlet(np.ones(10))
-            rows.append({"image_id": path.stem, "path": str(path), "split": split, "group": path.stem,
-                         "mean": float(p @ scores), "std": 1.0, **dict(zip(probability_columns(10), p, strict=True))})
-    return Manifest("bench", "aesthetic", scores, pd.DataFrame(rows), "votes", "fixed", folder)
 
 
 class Bench:
@@ -67,10 +45,10 @@ class Bench:
         from nimabench_keras.optim import stage_optimizers
         from nimabench_keras.runtime import setup_runtime
         from nimabench_keras.trainable import set_trainable
-        from nimabench_keras.trial_data import load_trial_data
 
         from nimabench.plugins import collect
         from nimabench.schedule import Stage
+        from nimabench.trial_data import load_trial_data
 
         self.args = args
         self.runtime = setup_runtime("cpu", threads=args.threads, seed=0)
@@ -83,7 +61,7 @@ class Bench:
                                     np.arange(1.0, 11.0), self.optimizers, jit_compile=False)
         self.predictor = make_predictor(lambda x: self.parts.model(x, training=False), jit_compile=False)
         workdir = Path(args.workdir)
-        manifest = synthetic_manifest(workdir / "images", n_train=3 * args.batch_size)
+        manifest = synthetic_manifest(workdir / "images", n_train=3 * args.batch_size, n_test=32)
         started = time.perf_counter()
         self.data = load_trial_data(manifest, args.image_size, 256, cache_dir=workdir / "cache")
         self.cache_seconds = time.perf_counter() - started
@@ -99,7 +77,8 @@ class Bench:
     def pipeline_batches(self):
         """The trainer's training batches: one tf.data stream over the cache, epoch after epoch."""
         from nimabench_keras.pipeline import EpochStream
-        from nimabench_keras.trial_data import numpy_batches
+
+        from nimabench.trial_data import numpy_batches
 
         def epoch_batches(epoch):
             return numpy_batches(self.data, self.data.train, self.args.batch_size, train=True, seed=0, epoch=epoch)
@@ -110,7 +89,7 @@ class Bench:
 
     def evaluation_batches(self):
         """The trainer's evaluation batches: centre crops of the test split, straight from the cache."""
-        from nimabench_keras.trial_data import numpy_batches
+        from nimabench.trial_data import numpy_batches
 
         while True:
             yield from numpy_batches(self.data, self.data.test, self.args.batch_size, train=False, seed=0, epoch=0)

@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import synthetic_manifest
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 STEP_CONFIGS = {  # name -> (channels_last, tuned malloc, end to end)
@@ -97,10 +99,12 @@ def _random_batches(args: argparse.Namespace, channels_last: bool):
 def _cache_batches(args: argparse.Namespace, channels_last: bool):
     """The trainer's batches: image cache -> random crop + flip -> channels-last uint8 tensors."""
     import torch
-    from nimabench_timm.data import image_tensor_batches, load_trial_data
+    from nimabench_timm.data import image_tensor_batches
+
+    from nimabench.trial_data import load_trial_data
 
     manifest = synthetic_manifest(Path(args.workdir) / "images", n_train=3 * args.batch_size)
-    data = load_trial_data(manifest, args.image_size, 256, cache_dir=Path(args.workdir) / "cache")
+    data = load_trial_data(manifest, args.image_size, 256, cache_dir=Path(args.workdir) / "cache", progress=True)
     epoch = 0
     while True:
         yield from image_tensor_batches(data, data.train, args.batch_size, train=True, seed=0, epoch=epoch,
@@ -127,37 +131,12 @@ def _time_steps(step, batches, warmup: int, steps: int) -> tuple[list[float], li
     return wall, cpu, faults
 
 
-def synthetic_manifest(folder: Path, n_train: int, n_val: int = 8, n_test: int = 8):
-    """Smooth random photos-to-be (320x320 PNG) with Dirichlet labels over 10 buckets."""
-    import numpy as np
-    import pandas as pd
-    from PIL import Image
-
-    from nimabench.dataset import Manifest, probability_columns
-
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True, exist_ok=True)
-    scores = np.arange(1.0, 11.0)
-    rows = []
-    for split, count in (("train", n_train), ("val", n_val), ("test", n_test)):
-        for i in range(count):
-            path = folder / f"{split}{i:04d}.png"
-            if not path.exists():
-                small = rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)
-                photo = Image.fromarray(small).resize((320, 320), Image.Resampling.BICUBIC)
-                photo.save(path, compress_level=1)
-            p = rng.dirichlet(np.ones(10))
-            rows.append({"image_id": path.stem, "path": str(path), "split": split, "group": path.stem,
-                         "mean": float(p @ scores), "std": 1.0,
-                         **dict(zip(probability_columns(10), p, strict=True))})
-    return Manifest("bench", "aesthetic", scores, pd.DataFrame(rows), "votes", "fixed", folder)
-
-
 # -- the feature cache, in a child process -------------------------------------------------------------------
 def feature_worker(args: argparse.Namespace) -> dict:
     import torch
-    from nimabench_timm.data import load_trial_data
     from nimabench_timm.training import TrialRun
+
+    from nimabench.trial_data import load_trial_data
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -172,7 +151,8 @@ def feature_worker(args: argparse.Namespace) -> dict:
     TrialRun.run_stage = timed_run_stage
     workdir = Path(args.workdir)
     manifest = synthetic_manifest(workdir / "images", n_train=args.feature_images)
-    load_trial_data(manifest, args.image_size, 256, cache_dir=workdir / "cache")  # the image cache: not timed
+    # the image cache: not timed
+    load_trial_data(manifest, args.image_size, 256, cache_dir=workdir / "cache", progress=True)
 
     def seconds(cached: bool, epochs: int, views: int = 2) -> tuple[float, float]:
         result = head_stage_trial(args, manifest, workdir, cached, epochs, views)

@@ -57,6 +57,10 @@ class Backbone(ABC):
               dropout: float = 0.75) -> Any:
         """The framework model: backbone with its classifier replaced by the NIMA head."""
 
+    def input_size(self) -> int:
+        """The default input side; a backbone that learns it late (a lazily described model) overrides this."""
+        return self.default_input_size
+
     def availability(self, weights_dir: Path | None = None) -> str:
         if not self.framework_available():
             return f"{self.framework} not installed"

@@ -9,6 +9,7 @@ returns ``kernel(pred, target, score_values) -> per-sample losses`` in that fram
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -19,6 +20,16 @@ from nimabench.errors import NimabenchError
 
 Reference = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 KernelFactory = Callable[[], Callable]
+
+
+def lazy_kernel(module: str, loss_name: str) -> KernelFactory:
+    """A factory returning ``module.KERNELS[loss_name]``, importing ``module`` (and its framework) only when
+    called, so registering a framework's kernels never imports the framework."""
+
+    def factory() -> Callable:
+        return importlib.import_module(module).KERNELS[loss_name]
+
+    return factory
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,11 @@ class TrainResult:
     extra: dict[str, Any] = field(default_factory=dict)  # anything else worth recording (weights source, ...)
 
 
+def input_size(context: TrainContext) -> int:
+    """The network's input side: ``--image-size`` when given, else the backbone's default."""
+    return context.options.image_size or context.backbone.input_size()
+
+
 class Trainer(ABC):
     name: str
     framework: str  # matches Backbone.framework

@@ -1,10 +1,10 @@
-"""The frozen-base feature cache: pooled backbone features computed once, the head trained on them.
+"""The frozen-base feature cache in Keras: pooled backbone features computed once, the head trained on them.
 
-The same scheme as nimabench-timm's: while a stage trains only the head, the backbone is a fixed function
-(frozen, in inference mode), so its pooled features are computed once per trial instead of every epoch -
-for training two views of each image, the centre crop and its mirror image, and for validation the centre
-crop - and each epoch the head sees every training image once, through one of its two views drawn at
-random from the (seed, epoch) stream, so an epoch has as many steps as an epoch over the images.
+The scheme and the (seed, epoch) choice of views are the core's (:mod:`nimabench.feature_views`), shared
+with nimabench-timm: while a stage trains only the head, the backbone is a fixed function (frozen, in
+inference mode), so its pooled features are computed once per trial instead of every epoch - for training
+two views of each image, the centre crop and its mirror image, and for validation the centre crop. Here
+the features stay NumPy arrays; tf.function converts each batch as it is fed.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nimabench_keras.trial_data import Split, TrialData, numpy_batches
-
-# progress(done_batches, total_batches)
-FeatureProgress = Callable[[int, int], None]
+from nimabench.feature_views import feature_pass_batches, feature_passes, view_batches
+from nimabench.staged_training import FeatureProgress
+from nimabench.trial_data import TrialData, numpy_batches
 
 
 @dataclass
@@ -32,14 +31,8 @@ class CachedFeatures:
                       epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Shuffled (features, targets) batches, one view of each image per epoch."""
         views, n = self.train_views.shape[:2]
-        rng = np.random.default_rng([seed, epoch, 2])
-        order = rng.permutation(n)
-        view = rng.integers(0, views, n)
-        for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
-            if len(index) < 2:
-                continue
-            yield self.train_views[view[index], index], data.targets[data.train.rows[index]]
+        for view, index in view_batches(views, n, batch_size, seed=seed, epoch=epoch):
+            yield self.train_views[view, index], data.targets[data.train.rows[index]]
 
 
 def extract_features(features: Callable[[np.ndarray], np.ndarray], data: TrialData, batch_size: int,
@@ -48,8 +41,8 @@ def extract_features(features: Callable[[np.ndarray], np.ndarray], data: TrialDa
 
     ``features(pixels)`` maps a uint8 batch to its pooled features with the base in inference mode."""
     started = time.perf_counter()
-    passes: list[tuple[Split, bool]] = [(data.train, False), (data.train, True), (data.val, False)]
-    total = sum(data.batch_count(split, batch_size) for split, _ in passes)
+    passes = feature_passes(data)
+    total = feature_pass_batches(data, batch_size)
     done = 0
     outputs = []
     for split, flip in passes:

@@ -9,24 +9,17 @@ trial at once (the PyTorch trainer does the same).
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Iterable
 
 import numpy as np
 import tensorflow as tf
 
-from nimabench.errors import NimabenchError
+from nimabench.epochs import BatchCallback, EpochStats, EpochTally, check_finite_loss
 from nimabench.schedule import Stage
 from nimabench_keras.optim import StageOptimizer
-from nimabench_keras.staged import BatchCallback, EpochStats
 
 Forward = Callable[[tf.Tensor], tf.Tensor]
 Batches = Iterable[tuple[tf.Tensor | np.ndarray, tf.Tensor | np.ndarray]]
-
-
-class NonFiniteLossError(NimabenchError):
-    """The training loss became NaN or infinite: the trial fails (lower the learning rate)."""
 
 
 def make_train_step(forward: Forward, kernel: Callable, score_values: np.ndarray,
@@ -56,24 +49,17 @@ def make_train_step(forward: Forward, kernel: Callable, score_values: np.ndarray
 def train_epoch(step: Callable, batches: Batches, optimizers: list[StageOptimizer], stage: Stage, *,
                 epoch: int, iteration: int, on_batch: BatchCallback | None = None) -> tuple[EpochStats, int]:
     """Train over ``batches``; returns the epoch's statistics and the stage's step count after it."""
-    started = time.perf_counter()
-    total_loss, images, steps = 0.0, 0, 0
+    tally = EpochTally()
     for inputs, targets in batches:
         for group in optimizers:
             group.set_learning_rate(stage, epoch, iteration)
         loss = float(step(inputs, targets))
-        if not math.isfinite(loss):
-            raise NonFiniteLossError(
-                f"training loss is {loss} at stage {stage.name!r} (lr head {stage.head_lr:g}, "
-                f"base {stage.base_lr:g}): the trial is stopped")
+        check_finite_loss(loss, stage)
         iteration += 1
-        steps += 1
-        images += len(targets)
-        total_loss += loss * len(targets)
+        steps = tally.add(loss, len(targets))
         if on_batch:
             on_batch(steps, loss)
-    stats = EpochStats(total_loss / images if images else math.nan, images, steps, time.perf_counter() - started)
-    return stats, iteration
+    return tally.stats(), iteration
 
 
 def make_predictor(forward: Forward, jit_compile: bool) -> Callable:

@@ -1,4 +1,4 @@
-"""tf.data over the image cache: the NumPy batches of :mod:`nimabench_keras.trial_data`, prefetched.
+"""tf.data over the image cache: the NumPy batches of :mod:`nimabench.trial_data`, prefetched.
 
 The pipeline carries the cache's uint8 pixels as they are (a quarter of the bytes of float32; the model
 casts and preprocesses them itself), and prefetching lets the next batch's crop and flip run in a tf.data

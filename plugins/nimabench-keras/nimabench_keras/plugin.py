@@ -6,9 +6,8 @@ Keras when they are called, and the trainer imports TensorFlow inside ``train``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from nimabench import hookimpl
+from nimabench.loss import lazy_kernel
 from nimabench_keras.backbones import registered_backbones
 from nimabench_keras.trainer import KerasTrainer
 
@@ -24,18 +23,9 @@ def register_backbones(register):
 @hookimpl
 def register_losses(register):
     for loss_name in LOSSES_WITH_KERNELS:
-        register.kernel(loss_name, "keras", kernel_factory(loss_name))
+        register.kernel(loss_name, "keras", lazy_kernel("nimabench_keras.kernels", loss_name))
 
 
 @hookimpl
 def register_trainers(register):
     register(KerasTrainer())
-
-
-def kernel_factory(loss_name: str) -> Callable[[], Callable]:
-    def factory() -> Callable:
-        from nimabench_keras.kernels import KERNELS
-
-        return KERNELS[loss_name]
-
-    return factory

@@ -1,7 +1,7 @@
 """A whole trial in Keras: stages in order, the best epoch on val, test predictions from the best weights.
 
-The stage loop is :class:`nimabench_keras.staged.StagedTrial` (the same as the PyTorch trainer's); this
-module supplies its TensorFlow parts: what trains (:mod:`.trainable`), the optimisers (:mod:`.optim`), the
+The stage loop is the core's :class:`nimabench.staged_training.StagedTrial` (the PyTorch trainer's too);
+this module supplies its TensorFlow parts: what trains (:mod:`.trainable`), the optimisers (:mod:`.optim`), the
 compiled step and prediction (:mod:`.loop`), tf.data over the image cache (:mod:`.pipeline`) and the
 frozen-base feature cache (:mod:`.features`). Everything random is seeded from the trial's seed: Keras's
 generators (head init, dropout) through ``keras.utils.set_random_seed``, and the per-epoch shuffles, crops,
@@ -13,15 +13,18 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-import warnings
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from nimabench.epochs import BatchCallback, EpochStats
+from nimabench.pretrained import pretrained_weights
 from nimabench.schedule import Stage
-from nimabench.trainer import TrainContext, TrainResult
+from nimabench.staged_training import FeatureProgress, StagedTrial
+from nimabench.trainer import TrainContext, TrainResult, input_size
+from nimabench.trial_data import Split, TrialData, load_trial_data, numpy_batches
 from nimabench_keras import __version__
 from nimabench_keras.batchnorm import CALIBRATION_BATCHES, calibrate_batch_norm
 from nimabench_keras.catalogue import BLOCK_PATTERNS
@@ -32,39 +35,21 @@ from nimabench_keras.model import NimaKerasModel
 from nimabench_keras.optim import StageOptimizer, current_learning_rates, stage_optimizers
 from nimabench_keras.pipeline import EpochStream
 from nimabench_keras.runtime import KerasRuntime, setup_runtime
-from nimabench_keras.staged import BatchCallback, EpochStats, StagedTrial
 from nimabench_keras.trainable import set_trainable
-from nimabench_keras.trial_data import Split, TrialData, load_trial_data, numpy_batches
-from nimabench_keras.weights import missing_weights_error
+from nimabench_keras.weights import missing_weights_message
 
 log = logging.getLogger(__name__)
-
-
-class RandomInitWarning(UserWarning):
-    """A trial trains from random weights because no pretrained weights were found (allow_random_init)."""
 
 
 def train_trial(context: TrainContext) -> TrainResult:
     options = context.options
     runtime = setup_runtime(options.device, threads=options.threads, seed=context.spec.seed)
-    weights_path = pretrained_weights(context)
-    size = options.image_size or context.backbone.default_input_size
+    weights_path = pretrained_weights(context.backbone, options, missing_weights_message)
+    size = input_size(context)
     parts = context.backbone.build_parts(num_buckets=len(context.manifest.score_values), weights_path=weights_path,
                                          dropout=options.dropout, input_size=size)
     data = load_trial_data(context.manifest, size, options.cache_size, options.cache_dir)
     return KerasTrialRun(context, data, runtime, parts, weights_path).run()
-
-
-def pretrained_weights(context: TrainContext) -> str | None:
-    """The ImageNet file to start from; without one an error, or a warning under ``allow_random_init``."""
-    lookup = context.backbone.find_pretrained(context.options.weights_dir)
-    if lookup.found:
-        return lookup.found
-    error = missing_weights_error(context.backbone.name, lookup)
-    if not context.options.allow_random_init:
-        raise error
-    warnings.warn(f"{error} Training from random init, as allowed.", RandomInitWarning, stacklevel=2)
-    return None
 
 
 class KerasTrialRun(StagedTrial):
@@ -92,9 +77,7 @@ class KerasTrialRun(StagedTrial):
                                                            self.calibration_batches())
         self.run_stages()
         self.stream = None
-        if self.best_weights is None:  # no epoch ran: the built model is the result
-            self.best.offer(float("nan"), "none", -1)
-            self.keep_best()
+        self.keep_built_model_if_no_epoch_ran()
         self.best_weights.restore(self.parts.model)
         weights_path = save_checkpoint(self.parts.model, self.context.artefact_dir, self.metadata())
         started = time.perf_counter()
@@ -113,7 +96,7 @@ class KerasTrialRun(StagedTrial):
         log.info("stage %s: %d of %d backbone blocks train%s", stage.name, trainable.blocks_trained,
                  trainable.blocks_total, " (on cached features)" if cached else "")
 
-    def extract_features(self, progress) -> None:
+    def extract_features(self, progress: FeatureProgress) -> None:
         extract = make_predictor(lambda x: self.parts.features(x, training=False), self.runtime.jit_compile)
         self.features = extract_features(extract, self.data, self.batch_size,
                                          self.context.backbone.catalogue_entry.feature_width, progress)
@@ -182,7 +165,7 @@ class KerasTrialRun(StagedTrial):
         return TrainResult(
             test_image_ids=list(self.data.test.image_ids), test_predictions=predictions, history=self.history,
             parameters=int(self.parts.model.count_params()), pretrained=self.weights_source is not None,
-            features_cached=any(row["features_cached"] for row in self.history),
+            features_cached=self.features_cached,
             train_seconds=self.train_seconds, train_images_per_second=self.train_rate(),
             versions={"tensorflow": tf.__version__, "keras": keras.__version__, "nimabench-keras": __version__},
             device=self.runtime.device, weights_path=weights_path, best=dict(self.best.where),

@@ -60,8 +60,12 @@ def find_weights(entry: CatalogueEntry, weights_dir: Path | str | None = None) -
 
 
 def missing_weights_error(backbone_name: str, lookup: WeightsLookup) -> NimabenchError:
-    places = "\n  ".join(lookup.searched)
-    return NimabenchError(
+    return NimabenchError(missing_weights_message(backbone_name, lookup.searched))
+
+
+def missing_weights_message(backbone_name: str, searched: tuple[str, ...]) -> str:
+    places = "\n  ".join(searched)
+    return (
         f"no ImageNet weights for {backbone_name} on this machine; looked in:\n  {places}\n"
         "nimabench never downloads weights: copy the file into one of these places (the Keras cache fills "
         "when keras.applications builds the model with weights='imagenet' on a machine with a network), "

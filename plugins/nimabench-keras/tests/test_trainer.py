@@ -14,12 +14,12 @@ from PIL import Image
 from nimabench.dataset import Manifest, probability_columns
 from nimabench.errors import NimabenchError
 from nimabench.plugins import collect
+from nimabench.pretrained import RandomInitWarning
 from nimabench.schedule import Stage
 from nimabench.trainer import RunOptions, TrainContext
 from nimabench.trial import TrialSpec
 from nimabench_keras.checkpoint import load_trained_model
 from nimabench_keras.trainer import KerasTrainer
-from nimabench_keras.training import RandomInitWarning
 
 SCORES = np.arange(1.0, 11.0)
 SPLITS = ["train"] * 28 + ["val"] * 6 + ["test"] * 6
@@ -97,7 +97,7 @@ def test_best_weights_are_saved_and_reload_to_the_same_predictions(manifest, tmp
     metadata = json.loads((context.artefact_dir / "best.json").read_text())
     assert metadata["snake_name"] == "mobilenet_025" and metadata["image_size"] == 64
     model, _ = load_trained_model(result.weights_path)
-    from nimabench_keras.trial_data import load_trial_data, numpy_batches
+    from nimabench.trial_data import load_trial_data, numpy_batches
 
     data = load_trial_data(manifest, 64, cache_dir=tmp_path / "cache")
     pixels = np.concatenate([p for p, _ in numpy_batches(data, data.test, 8, train=False, seed=0, epoch=0)])

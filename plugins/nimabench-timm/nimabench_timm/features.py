@@ -4,8 +4,8 @@ While a stage trains only the head, the backbone is a fixed function (frozen, in
 it every epoch repeats the same work. Its pooled features are computed once per trial instead - for
 training two augmented views of each image, the centre crop and its mirror image, and for validation the
 centre crop - and each epoch the head sees every training image once, through one of its views drawn at
-random (so an epoch has as many steps as an epoch over the images). The cache is stale once a stage trains
-the base; the trainer recomputes it if a later stage freezes the base again.
+random (the core's :mod:`nimabench.feature_views` draws them, as for the Keras trainer). The cache is stale
+once a stage trains the base; the trainer recomputes it if a later stage freezes the base again.
 
 Cost: computing the cache is (views x train + val) backbone passes; recomputing is epochs x (train + val).
 With two views and val at 8% of train the cache wins 2.6x at 5 epochs (as measured by
@@ -16,20 +16,17 @@ crops only, no flip augmentation) doubles that (4.8x measured at 5 epochs).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from nimabench.errors import NimabenchError
-from nimabench_timm.data import TrialData, image_tensor_batches
+from nimabench.feature_views import VIEWS, feature_pass_batches, feature_passes, view_batches
+from nimabench.staged_training import FeatureProgress
+from nimabench.trial_data import TrialData
+from nimabench_timm.data import image_tensor_batches
 from nimabench_timm.model import NimaModel
 from nimabench_timm.runtime import Runtime
-
-# progress(done_batches, total_batches)
-FeatureProgress = Callable[[int, int], None]
-VIEWS = 2  # centre crop and its mirror image
 
 
 @dataclass
@@ -43,15 +40,9 @@ class CachedFeatures:
                       epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Shuffled (features, targets) batches, one view of each image per epoch."""
         views, n = self.train_views.shape[:2]
-        rng = np.random.default_rng([seed, epoch, 2])
-        order = rng.permutation(n)
-        view = rng.integers(0, views, n)
         device = self.train_views.device
-        for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
-            if len(index) < 2:
-                continue
-            picked = torch.from_numpy(view[index]).to(device), torch.from_numpy(index).to(device)
+        for view, index in view_batches(views, n, batch_size, seed=seed, epoch=epoch):
+            picked = torch.from_numpy(view).to(device), torch.from_numpy(index).to(device)
             targets = torch.from_numpy(data.targets[data.train.rows[index]]).to(device)
             yield self.train_views[picked], targets
 
@@ -59,11 +50,9 @@ class CachedFeatures:
 def extract_features(model: NimaModel, data: TrialData, runtime: Runtime, batch_size: int,
                      progress: FeatureProgress | None = None, views: int = VIEWS) -> CachedFeatures:
     """Features of the train split's views (centre crop, then its mirror) and of val's centre crops."""
-    if views not in (1, 2):
-        raise NimabenchError(f"feature_views must be 1 (centre crop) or 2 (and its mirror), got {views}")
+    passes = feature_passes(data, views)
     started = time.perf_counter()
-    passes = [(data.train, False), (data.train, True)][:views] + [(data.val, False)]
-    total = sum(data.batch_count(split, batch_size) for split, _ in passes)
+    total = feature_pass_batches(data, batch_size, views)
     done = 0
     outputs = []
     model.eval()

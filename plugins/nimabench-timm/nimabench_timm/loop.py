@@ -8,39 +8,19 @@ optimiser step can spread it into the weights.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from nimabench.errors import NimabenchError
+from nimabench.epochs import BatchCallback, EpochStats, EpochTally, check_finite_loss
 from nimabench.schedule import Stage
 from nimabench_timm.optim import apply_learning_rates
 from nimabench_timm.runtime import Runtime
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
-# on_batch(batch_number, loss): after each step
-BatchCallback = Callable[[int, float], None]
-
-
-class NonFiniteLossError(NimabenchError):
-    """The training loss became NaN or infinite: the trial fails (lower the learning rate)."""
-
-
-@dataclass
-class EpochStats:
-    loss: float
-    images: int
-    steps: int
-    seconds: float
-
-    @property
-    def images_per_second(self) -> float:
-        return self.images / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass
@@ -56,19 +36,15 @@ class StepContext:
 def train_epoch(step: StepContext, batches: Batches, *, epoch: int, iteration: int,
                 on_batch: BatchCallback | None = None) -> tuple[EpochStats, int]:
     """Train over ``batches``; returns the epoch's statistics and the stage's step count after it."""
-    started = time.perf_counter()
-    total_loss, images, steps = 0.0, 0, 0
+    tally = EpochTally()
     for inputs, targets in batches:
         apply_learning_rates(step.optimizer, step.stage, epoch, iteration)
         loss = train_step(step, inputs, targets)
         iteration += 1
-        steps += 1
-        images += len(targets)
-        total_loss += loss * len(targets)
+        steps = tally.add(loss, len(targets))
         if on_batch:
             on_batch(steps, loss)
-    mean_loss = total_loss / images if images else math.nan
-    return EpochStats(mean_loss, images, steps, time.perf_counter() - started), iteration
+    return tally.stats(), iteration
 
 
 def train_step(step: StepContext, inputs: torch.Tensor, targets: torch.Tensor) -> float:
@@ -76,11 +52,7 @@ def train_step(step: StepContext, inputs: torch.Tensor, targets: torch.Tensor) -
         predicted = step.forward(inputs)
     loss = step.kernel(predicted.float(), targets.float(), step.score_values).mean()
     value = float(loss.detach())
-    if not math.isfinite(value):
-        raise NonFiniteLossError(
-            f"training loss is {value} at stage {step.stage.name!r} (lr head {step.stage.head_lr:g}, "
-            f"base {step.stage.base_lr:g}): the trial is stopped"
-        )
+    check_finite_loss(value, step.stage)  # before the optimiser step can spread it into the weights
     step.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     step.optimizer.step()

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from nimabench.errors import NimabenchError
+from nimabench.pretrained import missing_weights_message
 from nimabench_timm.loading import create_with_weights
 from nimabench_timm.timm_import import import_timm
 
@@ -78,9 +79,3 @@ def build_nima_model(backbone: TimmBackbone, *, num_buckets: int, pretrained: bo
     config = timm.data.resolve_model_data_config(base)
     return NimaModel(base, num_buckets, dropout, tuple(config["mean"]), tuple(config["std"]),
                      model_name=backbone.model_name, weights_source=source)
-
-
-def missing_weights_message(name: str, searched: tuple[str, ...]) -> str:
-    places = "; ".join(searched) or "nowhere"
-    return (f"no pretrained weights for backbone {name!r} on this machine (nimabench never downloads). "
-            f"Looked in: {places}. Put a weights file there, or allow random init (--allow-random-init).")

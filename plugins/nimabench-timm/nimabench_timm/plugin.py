@@ -6,9 +6,8 @@ trainer import torch when they are called.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from nimabench import hookimpl
+from nimabench.loss import lazy_kernel
 from nimabench_timm.backbones import PREFIX, TimmBackbone, lazy_backbone, registered_backbones
 from nimabench_timm.torch_trainer import TorchTrainer
 
@@ -35,18 +34,9 @@ def resolve_backbone(name: str) -> TimmBackbone | None:
 @hookimpl
 def register_losses(register):
     for loss_name in LOSSES_WITH_KERNELS:
-        register.kernel(loss_name, "torch", kernel_factory(loss_name))
+        register.kernel(loss_name, "torch", lazy_kernel("nimabench_timm.kernels", loss_name))
 
 
 @hookimpl
 def register_trainers(register):
     register(TorchTrainer())
-
-
-def kernel_factory(loss_name: str) -> Callable[[], Callable]:
-    def factory() -> Callable:
-        from nimabench_timm.kernels import KERNELS
-
-        return KERNELS[loss_name]
-
-    return factory

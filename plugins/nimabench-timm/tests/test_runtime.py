@@ -11,7 +11,7 @@ import torch
 
 from nimabench.errors import NimabenchError
 from nimabench.plugins import collect
-from nimabench_timm.data import cache_side, to_model_input
+from nimabench_timm.data import to_model_input
 from nimabench_timm.runtime import choose_device, setup_runtime
 
 
@@ -45,11 +45,6 @@ def test_cached_pixels_become_a_channels_last_view_and_stay_so_through_preproces
         memory_format=torch.channels_last)
 
 
-def test_the_cache_side_keeps_nimas_crop_ratio():
-    assert cache_side(224) == 256 and cache_side(64) == 73 and cache_side(299) == 342
-    assert cache_side(224, cache_size=224) == 224
-
-
 @pytest.mark.parametrize("setting,expect", [("default", {}), ("no-mmap", {"M_MMAP_MAX": 0})])
 def test_malloc_tuning_follows_the_environment(setting, expect):
     code = ("import json; from nimabench_timm.allocator import tune_malloc; "
@@ -77,7 +72,8 @@ def test_prefetched_batches_keep_order_and_errors():
 
 
 def test_prefetching_gives_the_same_batches(tiny_manifest):
-    from nimabench_timm.data import image_tensor_batches, load_trial_data
+    from nimabench.trial_data import load_trial_data
+    from nimabench_timm.data import image_tensor_batches
 
     data = load_trial_data(tiny_manifest, 64)
     kwargs = dict(train=True, seed=4, epoch=1, device=torch.device("cpu"))

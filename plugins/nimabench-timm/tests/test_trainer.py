@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
+from nimabench.epochs import NonFiniteLossError
 from nimabench.errors import NimabenchError
 from nimabench.loss import Loss
 from nimabench.plugins import collect
+from nimabench.pretrained import RandomInitWarning
 from nimabench.schedule import Stage, learning_rate
 from nimabench_timm.checkpoint import load_trained_model
-from nimabench_timm.loop import NonFiniteLossError
-from nimabench_timm.training import RandomInitWarning
 
 HEAD_ONLY = (Stage("head", epochs=2, trainable="head", optimizer="adam", head_lr=1e-3),)
 
@@ -78,7 +78,8 @@ def test_the_best_checkpoint_is_saved_and_reloads_to_the_same_scores(two_stage_r
     model, metadata = load_trained_model(result.weights_path)
     assert metadata["backbone"] == "timm:test_efficientnet" and metadata["image_size"] == 64
     from nimabench.batches import center_crop
-    from nimabench_timm.data import load_trial_data, to_model_input
+    from nimabench.trial_data import load_trial_data
+    from nimabench_timm.data import to_model_input
 
     data = load_trial_data(tiny_manifest, 64)
     pixels = center_crop(data.images.array[data.test.rows], 64)
@@ -135,7 +136,8 @@ def test_evaluation_is_deterministic(make_context):
     context = make_context(stages=HEAD_ONLY)
     first = train(context)
     model, _ = load_trained_model(first.weights_path)
-    from nimabench_timm.data import image_tensor_batches, load_trial_data
+    from nimabench.trial_data import load_trial_data
+    from nimabench_timm.data import image_tensor_batches
     from nimabench_timm.loop import predict
     from nimabench_timm.runtime import Runtime
 
@@ -152,7 +154,7 @@ def test_evaluation_is_deterministic(make_context):
 
 
 def test_one_feature_view_caches_centre_crops_only(make_context):
-    from nimabench_timm.data import load_trial_data
+    from nimabench.trial_data import load_trial_data
     from nimabench_timm.features import extract_features
     from nimabench_timm.runtime import Runtime
 

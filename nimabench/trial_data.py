@@ -1,10 +1,12 @@
 """A trial's data in NumPy: the core's image cache, its three splits, and uint8 batches of them.
 
-Framework-free and identical in behaviour to nimabench-timm's ``data.py``, so both trainers read the same
-pixels in the same order (a candidate for the core). The cache side keeps NIMA's crop ratio for any input:
-images are cached at ``round(image_size * cache_size / 224)`` (256 for 224, 73 for 64, 342 for 299).
-Training batches are a random ``image_size`` crop and a horizontal flip (the core's augmentations, seeded
-by (seed, epoch)); evaluation batches are the centre crop, so a model gives the same scores every run.
+Both trainers read their pixels through this module, so they see the same images in the same order and a
+comparison across frameworks compares models, not loaders; each framework only turns the NumPy batches into
+its tensors. The cache side keeps NIMA's crop ratio for any input size: images are cached at
+``round(image_size * cache_size / 224)`` (256 for 224, 73 for 64, 342 for 299), so ``RunOptions.cache_size``
+reads as "the cache side for a 224 input". Training batches are a random ``image_size`` crop and a horizontal
+flip (the core's augmentations, seeded by (seed, epoch)); evaluation batches are the centre crop, so a model
+gives the same scores every run.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from nimabench.imagecache import CachedImages, ResizePolicy, build_image_cache
 log = logging.getLogger(__name__)
 
 NIMA_INPUT = 224  # NIMA crops 224 out of 256
+SPLITS = ("train", "val", "test")
 
 
 @dataclass
@@ -58,14 +61,19 @@ def cache_side(image_size: int, cache_size: int = 256) -> int:
     return max(image_size, round(image_size * cache_size / NIMA_INPUT))
 
 
-def load_trial_data(manifest: Manifest, image_size: int, cache_size: int = 256,
-                    cache_dir: Path | None = None) -> TrialData:
+def load_trial_data(manifest: Manifest, image_size: int, cache_size: int = 256, cache_dir: Path | None = None,
+                    *, progress: bool = False) -> TrialData:
+    """The cached pixels and splits of ``manifest`` for an ``image_size`` network input.
+
+    ``progress`` shows the cache's decoding bar (on stderr, on a terminal only); it is off by default
+    because trainers run inside a worker whose stdout is the runner's JSON-lines channel.
+    """
     policy = ResizePolicy(size=cache_side(image_size, cache_size), mode="square")
-    images = build_image_cache(manifest, policy, cache_dir=cache_dir, progress=False)
+    images = build_image_cache(manifest, policy, cache_dir=cache_dir, progress=progress)
     cached = set(images.image_ids)
     targets = np.zeros((len(images), len(manifest.score_values)), dtype=np.float32)
     splits = {}
-    for name in ("train", "val", "test"):
+    for name in SPLITS:
         frame = manifest.split(name)
         frame = frame[frame["image_id"].astype(str).isin(cached)]
         image_ids = [str(i) for i in frame["image_id"]]

@@ -1,10 +1,9 @@
-"""Choosing the best epoch of a trial and stopping a stage early: framework-free bookkeeping.
+"""Choosing the best epoch of a trial and stopping a stage early: the decisions, without any weights.
 
-The same rules as nimabench-timm's ``checkpoint.BestCheckpoint`` and its stage loop (a candidate for the
-core): the best is taken over every epoch of every stage by the val loss, as idealo's single
-ModelCheckpoint callback did across its two fits; without a val split the last epoch is kept. A stage
-stops early after ``patience`` epochs without improving on its own best val loss, and never without a val
-split. The trainer keeps the weights whenever :meth:`BestEpoch.offer` says so.
+The best is taken over every epoch of every stage by the val loss, as idealo's single ModelCheckpoint
+callback did across its two fits; without a val split the last epoch is kept. A stage stops early after
+``patience`` epochs without improving on its own best val loss, and never without a val split. Keeping the
+weights is each framework's job: a trainer copies them whenever :meth:`BestEpoch.offer` says so.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import Any
 @dataclass
 class BestEpoch:
     val_loss: float = math.inf
-    where: dict[str, Any] = field(default_factory=dict)
+    where: dict[str, Any] = field(default_factory=dict)  # stage, epoch, val loss and why it was chosen
 
     def offer(self, val_loss: float, stage: str, epoch: int) -> bool:
         """Whether this epoch is the best so far (always, when there is no val loss)."""
@@ -32,6 +31,8 @@ class BestEpoch:
 
 @dataclass
 class EarlyStopping:
+    """One stage's patience: it counts epochs since the stage's own best val loss."""
+
     patience: int | None
     has_val: bool
     stage_best: float = math.inf

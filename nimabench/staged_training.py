@@ -1,14 +1,14 @@
-"""The stage loop of a trial, without any framework: what both trainers do in the same order.
+"""The stage loop of a trial, without any framework: what both trainers do, in the same order.
 
 Per stage: set what trains and make the optimisers (the framework's :meth:`StagedTrial.begin_stage`), fill
 the feature cache if only the head trains and ``cache_features`` is on, then train epoch by epoch, scoring
-the val split after each epoch with the loss's NumPy reference, keeping the best epoch over the whole trial
-and stopping the stage early after ``early_stopping_patience`` epochs without improvement. Epochs are
-counted across stages (``epochs_done``), so the seeded (seed, epoch) shuffles and crops of two epochs of a
-trial never repeat. A stage that trains the base makes the cached features stale.
+the val split after each epoch with the loss's NumPy reference (the definition, so both frameworks are
+judged alike), keeping the best epoch over the whole trial and stopping the stage early after
+``early_stopping_patience`` epochs without improvement. Epochs are counted across stages (``epochs_done``),
+so the seeded (seed, epoch) shuffles and crops of two epochs of a trial never repeat. A stage that trains the
+base makes the cached features stale.
 
-This mirrors nimabench-timm's ``training.TrialRun`` step for step (a candidate for the core); a framework
-subclass supplies the six methods marked abstract.
+A framework subclass supplies the six methods marked abstract; it keeps its own weights and tensors.
 """
 
 from __future__ import annotations
@@ -18,33 +18,21 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from nimabench.epochs import BatchCallback, EpochStats
+from nimabench.progress import StageProgress
 from nimabench.schedule import Stage
+from nimabench.selection import BestEpoch, EarlyStopping
 from nimabench.trainer import TrainContext
-from nimabench_keras.progress import StageProgress
-from nimabench_keras.selection import BestEpoch, EarlyStopping
-from nimabench_keras.trial_data import TrialData
+from nimabench.trial_data import TrialData
 
 log = logging.getLogger(__name__)
 
-# on_batch(batch_number, loss): after each optimiser step
-BatchCallback = Callable[[int, float], None]
-
-
-@dataclass
-class EpochStats:
-    loss: float
-    images: int
-    steps: int
-    seconds: float
-
-    @property
-    def images_per_second(self) -> float:
-        return self.images / self.seconds if self.seconds > 0 else 0.0
+# progress(done_batches, total_batches) while the feature cache fills
+FeatureProgress = Callable[[int, int], None]
 
 
 class StagedTrial(ABC):
@@ -64,7 +52,7 @@ class StagedTrial(ABC):
         """Set what trains and make the stage's optimisers (its step count starts at 0)."""
 
     @abstractmethod
-    def extract_features(self, progress: Callable[[int, int], None]) -> None:
+    def extract_features(self, progress: FeatureProgress) -> None:
         """Fill the feature cache from the current (frozen) base."""
 
     @abstractmethod
@@ -100,6 +88,11 @@ class StagedTrial(ABC):
         if cached and not self.features_ready:
             self.extract_features(progress.features)
             self.features_ready = True
+        self.run_epochs(stage, cached, progress)
+        if stage.trains_base:
+            self.features_ready = False  # the base changed: cached features no longer describe it
+
+    def run_epochs(self, stage: Stage, cached: bool, progress: StageProgress) -> None:
         stopping = EarlyStopping(self.context.options.early_stopping_patience, has_val=len(self.data.val) > 0)
         iteration = 0
         for epoch in range(stage.epochs):
@@ -114,8 +107,12 @@ class StagedTrial(ABC):
                 log.info("stage %s stops early after epoch %d: no val improvement for %d epochs",
                          stage.name, epoch + 1, stopping.stale_epochs)
                 break
-        if stage.trains_base:
-            self.features_ready = False  # the base changed: cached features no longer describe it
+
+    def keep_built_model_if_no_epoch_ran(self) -> None:
+        """With no epoch run (every stage had 0 epochs), the built model is the result."""
+        if not self.best.where:
+            self.best.offer(math.nan, "none", -1)
+            self.keep_best()
 
     def val_loss(self, cached: bool) -> float:
         """The trial's loss (its NumPy reference: the definition) on the val split's centre crops."""
@@ -129,12 +126,22 @@ class StagedTrial(ABC):
         self.history.append({
             "stage": stage.name, "epoch": epoch, "train_loss": stats.loss,
             "val_loss": val_loss if math.isfinite(val_loss) else None, "seconds": stats.seconds,
-            "images_per_second": stats.images_per_second, "features_cached": cached, **self.learning_rates(),
+            "images": stats.images, "images_per_second": stats.images_per_second, "features_cached": cached,
+            **self.learning_rates(),
         })
 
+    @property
+    def features_cached(self) -> bool:
+        """Whether any epoch trained on cached features (recorded with the trial)."""
+        return any(row["features_cached"] for row in self.history)
+
     def train_rate(self) -> float:
-        """Images per second of the epochs that ran the backbone (cached-feature epochs measure only the head)."""
-        rows = [row for row in self.history if not row["features_cached"]] or self.history
-        seconds = sum(row["seconds"] for row in rows)
-        images = sum(row["images_per_second"] * row["seconds"] for row in rows)
-        return images / seconds if seconds > 0 else 0.0
+        """Images/s of the epochs that ran the backbone (cached-feature epochs time only the head)."""
+        return train_rate(self.history)
+
+
+def train_rate(history: list[dict[str, Any]]) -> float:
+    """Images/s over the history rows that ran the backbone, or over all rows when none did."""
+    rows = [row for row in history if not row["features_cached"]] or history
+    seconds = sum(row["seconds"] for row in rows)
+    return sum(row["images"] for row in rows) / seconds if seconds > 0 else 0.0

@@ -1,9 +1,10 @@
 """Progress events for the runner's bars, at most a few per second, with a cheap ETA for the stage.
 
-Framework-free and the same as nimabench-timm's ``progress.py`` (a candidate for the core). Events:
-``{"stage", "epoch" (0-based), "epochs", "batch" (done), "batches", "loss", "phase", "eta_s"}``; ``phase``
-is ``train`` or ``features`` (the feature cache being computed). The ETA is the stage's remaining training
-batches times the mean batch time so far in the stage.
+Both trainers send their events through :class:`StageProgress`, so the runner's bars read the same from
+either framework. Events: ``{"stage", "epoch" (0-based), "epochs", "batch" (done), "batches", "loss",
+"phase", "eta_s"}``; ``phase`` is ``train`` or ``features`` (the feature cache being computed). The ETA is
+the stage's remaining training batches times the mean time per batch so far in the stage (feature
+extraction and val included).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from typing import Any
 
 from nimabench.trainer import ProgressCallback
 
-MIN_INTERVAL_S = 0.25
+MIN_INTERVAL_S = 0.25  # a few events a second: more would only cost the worker's pipe and the parent's redraws
 
 
 class StageProgress:
+    """Throttled progress events of one stage: every final batch of an epoch is sent, others at most every
+    ``MIN_INTERVAL_S``."""
+
     def __init__(self, callback: ProgressCallback, stage: str, epochs: int, batches_per_epoch: int):
         self.callback = callback
         self.stage = stage
