@@ -3,6 +3,8 @@ the tables, and draw the plots."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -28,7 +30,8 @@ from nimabench.publish import (
 from nimabench.stats import METHODS, BootstrapSettings
 from nimabench.store import DATABASE_NAME, DEFAULT_RESULTS_DIR, Store
 
-console = Console()
+# Piped into a file or a log, rich would squeeze the wide table into 80 columns; give it room instead.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200)
 error_console = Console(stderr=True)
 
 

@@ -32,10 +32,11 @@ HEAD_ONLY = Schedule(
     stages=(Stage("head", epochs=25, trainable="head", optimizer="adam", head_lr=1e-3),),
 )
 
+# 3e-4: on synthetic-tid, 3 epochs of EfficientNet-Lite0 at 160 px reached test SRCC 0.50 (the demo).
 FULL = Schedule(
     "full",
-    "all layers from the start, one Adam stage",
-    stages=(Stage("all", epochs=20, trainable="all", optimizer="adam", head_lr=1e-4, base_lr=1e-4),),
+    "all layers from the start, one Adam stage at 3e-4",
+    stages=(Stage("all", epochs=20, trainable="all", optimizer="adam", head_lr=3e-4, base_lr=3e-4),),
 )
 
 # Talebi & Milanfar 2018: SGD with momentum 0.9, base 3e-7, last layer 3e-6, x0.95 every 10 epochs.
