@@ -25,3 +25,20 @@ def synthetic_tid(tmp_path_factory: pytest.TempPathFactory):
     dataset = SyntheticTID(tmp_path_factory.mktemp("synthetic-tid") / "data", **SMALL_SYNTHETIC_TID)
     dataset.ensure_generated()
     return dataset
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """The fixed results store the leaderboard, plot and publish tests share (see test_leaderboard_store)."""
+    from test_leaderboard_store import build_fixed_store
+
+    return build_fixed_store(tmp_path_factory.mktemp("fixed-store"))
+
+
+@pytest.fixture(scope="module")
+def board(store):
+    """The fixed store's one leaderboard."""
+    from nimabench.leaderboard import build_leaderboards
+
+    (only,) = build_leaderboards(store)
+    return only

@@ -15,17 +15,6 @@ from nimabench.leaderboard_cli import leaderboard_command, print_leaderboard
 from nimabench.trial import TrialSpec
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return build_fixed_store(tmp_path_factory.mktemp("fixed-store"))
-
-
-@pytest.fixture(scope="module")
-def board(store):
-    (only,) = build_leaderboards(store)
-    return only
-
-
 def row(board, backbone, loss):
     (match,) = [e.row for e in board.entries if e.row["backbone"] == backbone and e.row["loss"] == loss]
     return match

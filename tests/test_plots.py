@@ -9,22 +9,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from test_leaderboard_store import build_fixed_store
 
-from nimabench.leaderboard import build_leaderboards
 from nimabench.leaderboard_cli import plot_command
 from nimabench.plots import KINDS, figure_size, make_plot, pareto_front, png_bytes
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return build_fixed_store(tmp_path_factory.mktemp("fixed-store"))
-
-
-@pytest.fixture(scope="module")
-def board(store):
-    (only,) = build_leaderboards(store)
-    return only
 
 
 def decoded(png: bytes) -> Image.Image:

@@ -14,9 +14,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from test_leaderboard_store import build_fixed_store
 
-from nimabench.leaderboard import COLUMNS, build_leaderboards, pivot
+from nimabench.leaderboard import COLUMNS, pivot
 from nimabench.leaderboard_cli import leaderboard_command
 from nimabench.publish import (
     INDEX_END,
@@ -37,17 +36,6 @@ UPDATE_GOLDEN = os.environ.get("NIMABENCH_UPDATE_GOLDEN") == "1"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync")
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return build_fixed_store(tmp_path_factory.mktemp("fixed-store"))
-
-
-@pytest.fixture(scope="module")
-def board(store):
-    (only,) = build_leaderboards(store)
-    return only
 
 
 @pytest.fixture(scope="module")
