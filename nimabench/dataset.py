@@ -167,7 +167,8 @@ class Dataset(ABC):
     def manifest(self, *, check_images: bool = True) -> Manifest:
         labels = self.load_labels()
         splits, policy = self.assign_splits(labels)
-        frame = labels.assign(split=splits.to_numpy())
+        # Image ids are strings everywhere (cache keys, prediction files), whatever the label file held.
+        frame = labels.assign(split=splits.to_numpy(), image_id=labels["image_id"].astype(str))
         skipped: list[SkippedImage] = []
         if check_images:
             frame, skipped = drop_unreadable_images(frame)
