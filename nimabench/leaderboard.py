@@ -290,12 +290,13 @@ def protocol(board: Leaderboard) -> dict[str, str]:
 
 
 def _crop_policy(details: list[dict], options: list[dict]) -> str:
-    cache = _one_or_varies(o.get("cache_size") for o in options)
-    size = _one_or_varies(o.get("image_size") or "backbone default" for o in options)
-    parts = [f"images cached at {cache} px square, network input {size}"]
-    recorded = sorted({key for d in details for key in d if "crop" in key or "resize" in key})
-    parts += [f"{key}: {_one_or_varies(d.get(key) for d in details)}" for key in recorded]
-    return "; ".join(parts)
+    """The cached square size and the network input the trials recorded (trainers scale the cache with the
+    input to keep NIMA's 224-from-256 ratio), and the augmentation every trainer applies."""
+    cache = _one_or_varies(d.get("cache_side") or o.get("cache_size") for d, o in zip(details, options, strict=True))
+    size = _one_or_varies(d.get("image_size") or o.get("image_size") or "backbone default"
+                          for d, o in zip(details, options, strict=True))
+    return (f"square resize to {cache} px (aspect not kept), then a random {size} px crop and a horizontal flip "
+            f"for training; the centre {size} px crop for validation and test")
 
 
 def _one_or_varies(values) -> str:

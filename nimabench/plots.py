@@ -82,8 +82,9 @@ def _intervals(figure: Figure, board: Leaderboard) -> None:
         error = None if np.isnan(low) else [[max(srcc - low, 0)], [max(high - srcc, 0)]]
         axes.errorbar([srcc], [y], xerr=error, fmt="o", color=colour, capsize=4)
     axes.set_yticks(rows, [f"{entry.row['rank']}  {entry.label}" for entry in board.entries])
-    axes.set_xlabel(f"test SRCC (mean over seeds) with {board.settings.confidence_level:.0%} interval")
-    axes.set_title(_title(board, "SRCC; blue = tied with the leader"), loc="left")
+    axes.set_xlabel(f"test SRCC (mean over seeds) with {board.settings.confidence_level:.0%} interval\n"
+                    "blue: tied with the leader")
+    axes.set_title(_title(board, "SRCC"), loc="left")
     axes.grid(axis="x", alpha=0.3)
 
 

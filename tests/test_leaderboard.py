@@ -69,7 +69,8 @@ def test_the_protocol_comes_from_the_stored_details(board):
     assert facts["split"].startswith("by reference image")
     assert facts["test images"] == str(N_TEST)
     assert facts["label strategy"] == "votes"
-    assert facts["crop policy"] == "images cached at 256 px square, network input 224"
+    assert facts["crop policy"] == ("square resize to 256 px (aspect not kept), then a random 224 px crop and a "
+                                    "horizontal flip for training; the centre 224 px crop for validation and test")
     assert facts["batch size"] == "32"
     assert "without logistic correction" in facts["PLCC"]
     assert facts["EMD"].startswith("r = 1")

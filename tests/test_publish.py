@@ -66,7 +66,7 @@ def test_the_markdown_header_states_the_protocol(board):
     text = render(leaderboard_document(board, STAMP), "markdown")
     header = text.split("\n\n")[1]
     for fact in ("**task**: technical", "**dataset**: synthetic-tid", "**split**: by reference image",
-                 "**test images**: 100", "**crop policy**: images cached at 256 px", "**label strategy**: votes",
+                 "**test images**: 100", "**crop policy**: square resize to 256 px", "**label strategy**: votes",
                  "**EMD**: r = 1", "without logistic correction", "**nimabench**: 0.1.0", "**date**: 2025-01-01"):
         assert fact in header
 
