@@ -62,3 +62,31 @@ def test_an_unknown_dataset_suggests_a_name():
 def test_debug_shows_the_traceback(tmp_path):
     result = _nimabench("--debug", "datasets", "info", "tid2013", "--data-dir", str(tmp_path))
     assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def _synthetic_args(synthetic_tid):
+    from conftest import SMALL_SYNTHETIC_TID
+
+    options = [arg for key, value in SMALL_SYNTHETIC_TID.items() for arg in ("-o", f"{key}={value}")]
+    return ["--data-dir", str(synthetic_tid.data_dir), *options]
+
+
+def test_datasets_export_writes_the_manifest(synthetic_tid, tmp_path):
+    output = tmp_path / "x.csv"
+    result = run_cli("datasets", "export", "synthetic-tid", *_synthetic_args(synthetic_tid), "--output", str(output))
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    frame = pd.read_csv(output)
+    assert list(frame.columns[:6]) == ["image_id", "path", "split", "group", "mean", "std"]
+    assert [f"p{k}" for k in range(1, 11)] == [c for c in frame.columns if c.startswith("p") and c[1:].isdigit()]
+    assert set(frame["split"]) == {"train", "val", "test"}
+    assert abs(frame[[f"p{k}" for k in range(1, 11)]].sum(axis=1) - 1).max() < 1e-5
+
+
+def test_datasets_info_shows_counts_scale_and_strategy(synthetic_tid):
+    result = CliRunner().invoke(cli, ["datasets", "info", "synthetic-tid", *_synthetic_args(synthetic_tid)],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for text in ("technical", "train", "test", "1..10 in 10 buckets", "votes", "skipped images"):
+        assert text in result.output
