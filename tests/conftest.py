@@ -27,6 +27,13 @@ def synthetic_tid(tmp_path_factory: pytest.TempPathFactory):
     return dataset
 
 
+@pytest.fixture(scope="session")
+def synthetic_tid_args(synthetic_tid) -> list[str]:
+    """The command-line options that open the session's small synthetic-tid."""
+    options = [arg for key, value in SMALL_SYNTHETIC_TID.items() for arg in ("-o", f"{key}={value}")]
+    return ["--data-dir", str(synthetic_tid.data_dir), *options]
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """The fixed results store the leaderboard, plot and publish tests share (see test_leaderboard_store)."""

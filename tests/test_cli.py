@@ -64,16 +64,9 @@ def test_debug_shows_the_traceback(tmp_path):
     assert result.returncode == 1 and "Traceback" in result.stderr
 
 
-def _synthetic_args(synthetic_tid):
-    from conftest import SMALL_SYNTHETIC_TID
-
-    options = [arg for key, value in SMALL_SYNTHETIC_TID.items() for arg in ("-o", f"{key}={value}")]
-    return ["--data-dir", str(synthetic_tid.data_dir), *options]
-
-
-def test_datasets_export_writes_the_manifest(synthetic_tid, tmp_path):
+def test_datasets_export_writes_the_manifest(synthetic_tid_args, tmp_path):
     output = tmp_path / "x.csv"
-    result = run_cli("datasets", "export", "synthetic-tid", *_synthetic_args(synthetic_tid), "--output", str(output))
+    result = run_cli("datasets", "export", "synthetic-tid", *synthetic_tid_args, "--output", str(output))
     assert result.exit_code == 0, result.output
     import pandas as pd
 
@@ -84,8 +77,8 @@ def test_datasets_export_writes_the_manifest(synthetic_tid, tmp_path):
     assert abs(frame[[f"p{k}" for k in range(1, 11)]].sum(axis=1) - 1).max() < 1e-5
 
 
-def test_datasets_info_shows_counts_scale_and_strategy(synthetic_tid):
-    result = CliRunner().invoke(cli, ["datasets", "info", "synthetic-tid", *_synthetic_args(synthetic_tid)],
+def test_datasets_info_shows_counts_scale_and_strategy(synthetic_tid_args):
+    result = CliRunner().invoke(cli, ["datasets", "info", "synthetic-tid", *synthetic_tid_args],
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     for text in ("technical", "train", "test", "1..10 in 10 buckets", "votes", "skipped images"):
