@@ -17,12 +17,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from nimabench import __version__
 from nimabench.backbone import resolve_backbone
 from nimabench.dataset import Manifest
+from nimabench.labels import distribution_moments
 from nimabench.metrics import evaluate
 from nimabench.plugins import collect
 from nimabench.store import Store
@@ -51,9 +51,10 @@ def run_trial(spec: TrialSpec, options: RunOptions, store: Store, data_dir: Path
         artefact_dir=store.artefact_dir(spec.trial_id), progress=lambda event: emit("progress", **event),
     )
     result = trainer.train(context)
-    test_metrics = evaluate(result.test_predictions, true_distributions(manifest, result.test_image_ids),
-                            manifest.score_values, accuracy_threshold=dataset_class.accuracy_threshold)
-    predictions_path = write_predictions(context.artefact_dir, manifest, result)
+    truth = manifest.frame.set_index("image_id").loc[result.test_image_ids]
+    test_metrics = evaluate(result.test_predictions, manifest.distributions(truth), manifest.score_values,
+                            accuracy_threshold=dataset_class.accuracy_threshold)
+    predictions_path = write_predictions(context.artefact_dir, manifest, truth, result)
     artefacts = {"test_predictions": str(predictions_path.relative_to(store.results_dir))}
     if result.weights_path:
         artefacts["best_weights"] = str(
@@ -63,18 +64,11 @@ def run_trial(spec: TrialSpec, options: RunOptions, store: Store, data_dir: Path
     return test_metrics
 
 
-def true_distributions(manifest: Manifest, image_ids: list[str]) -> np.ndarray:
-    frame = manifest.frame.set_index("image_id").loc[image_ids]
-    return manifest.distributions(frame)
-
-
-def write_predictions(directory: Path, manifest: Manifest, result: TrainResult) -> Path:
-    """Per-image test predictions with the full distribution, and the truth beside them (CSV)."""
-    truth = manifest.frame.set_index("image_id").loc[result.test_image_ids]
+def write_predictions(directory: Path, manifest: Manifest, truth: pd.DataFrame, result: TrainResult) -> Path:
+    """Per-image test predictions with the full distribution, and the truth (manifest rows) beside them (CSV)."""
     scores = manifest.score_values
     predicted = pd.DataFrame(result.test_predictions, columns=[f"pred_p{k + 1}" for k in range(len(scores))])
-    pred_mean = result.test_predictions @ scores
-    pred_std = np.sqrt(np.clip(result.test_predictions @ scores**2 - pred_mean**2, 0, None))
+    pred_mean, pred_std = distribution_moments(result.test_predictions, scores)
     frame = pd.DataFrame({
         "image_id": result.test_image_ids, "group": truth["group"].to_numpy(),
         "true_mean": truth["mean"].to_numpy(), "true_std": truth["std"].to_numpy(),
